@@ -1,0 +1,3 @@
+from speakr.cli import main
+
+main()

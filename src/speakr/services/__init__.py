@@ -1,0 +1,1 @@
+"""Services: the rules and queries that routes, the CLI and jobs share."""

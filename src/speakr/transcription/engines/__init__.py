@@ -1,0 +1,1 @@
+"""Transcription engines; `speakr.transcription.registry` picks one from settings."""

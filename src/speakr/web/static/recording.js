@@ -1,0 +1,197 @@
+// Recording page: click-to-seek transcript, live progress, actions.
+
+// A static `import "./common.js"` would drop our ?v= cache-buster, so pass it along.
+const { apiFetch, isTerminal, localizeTimes, statusClass, statusLabel, subscribeToRecordingEvents } =
+  await import(`./common.js${new URL(import.meta.url).search}`);
+
+const recording = JSON.parse(document.getElementById("recording-data").textContent);
+const api = `/api/v1/recordings/${encodeURIComponent(recording.id)}`;
+const audio = document.getElementById("player");
+const flash = document.getElementById("flash");
+
+localizeTimes();
+
+function showError(message) {
+  flash.textContent = message;
+  flash.hidden = false;
+  flash.scrollIntoView({ block: "nearest" });
+}
+
+// ---------- Transcript: seek on click, highlight while playing ----------
+
+const segments = [...document.querySelectorAll("#transcript .seg")].map((el) => ({
+  el,
+  start: Number(el.dataset.start) || 0,
+  end: Number(el.dataset.end) || 0,
+}));
+let activeIndex = -1;
+let lastManualScroll = 0;
+
+/** Index of the last segment that started at or before `time` (segments are sorted). */
+function segmentAt(time) {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (segments[mid].start <= time + 0.05) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+function setActive(index, { follow }) {
+  if (index === activeIndex) return;
+  segments[activeIndex]?.el.classList.remove("is-active");
+  segments[activeIndex]?.el.removeAttribute("aria-current");
+  activeIndex = index;
+  const seg = segments[index];
+  if (!seg) return;
+  seg.el.classList.add("is-active");
+  seg.el.setAttribute("aria-current", "true");
+  if (follow) keepInView(seg.el);
+}
+
+// Follow playback gently: only scroll when the active segment has left the
+// comfortable middle of the screen, and never right after the user scrolled.
+function keepInView(el) {
+  if (Date.now() - lastManualScroll < 4000) return;
+  const rect = el.getBoundingClientRect();
+  const top = document.querySelector(".player")?.getBoundingClientRect().bottom ?? 0;
+  if (rect.top >= top + 8 && rect.bottom <= window.innerHeight * 0.85) return;
+  const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  el.scrollIntoView({ block: "center", behavior: smooth ? "smooth" : "auto" });
+}
+const SCROLL_KEYS = new Set(["PageUp", "PageDown", "ArrowUp", "ArrowDown", "Home", "End"]);
+const noteManualScroll = () => { lastManualScroll = Date.now(); };
+window.addEventListener("wheel", noteManualScroll, { passive: true });
+window.addEventListener("touchmove", noteManualScroll, { passive: true });
+window.addEventListener("keydown", (e) => { if (SCROLL_KEYS.has(e.key)) noteManualScroll(); });
+
+function seekTo(index) {
+  const seg = segments[index];
+  if (!seg || !audio) return;
+  audio.currentTime = seg.start;
+  setActive(index, { follow: false });
+  audio.play().catch(() => {}); // autoplay policies may refuse; the seek still happened
+}
+
+document.getElementById("transcript")?.addEventListener("click", (e) => {
+  const li = e.target.closest(".seg");
+  if (!li) return;
+  // Let people select text without jumping the audio.
+  if (!e.target.closest("button") && window.getSelection()?.toString()) return;
+  seekTo(segments.findIndex((s) => s.el === li));
+});
+
+audio?.addEventListener("timeupdate", () => {
+  if (segments.length) setActive(segmentAt(audio.currentTime), { follow: !audio.paused });
+});
+
+// ---------- Live progress while queued/processing ----------
+
+function applyUpdate(rec) {
+  if (!rec || Number(rec.id) !== Number(recording.id)) return;
+  // Finished (or failed): reload to show the transcript / error from the server.
+  if (isTerminal(rec.status)) {
+    location.reload();
+    return;
+  }
+  const badge = document.getElementById("rec-badge");
+  badge.className = statusClass(rec.status);
+  badge.textContent = statusLabel(rec.status);
+  if (rec.title) document.getElementById("rec-title").textContent = rec.title;
+
+  const panel = document.getElementById("progress-panel");
+  const progress = Math.min(1, Math.max(0, Number(rec.progress) || 0));
+  panel.dataset.status = rec.status;
+  panel.hidden = false;
+  panel.querySelector("progress").value = progress;
+  panel.querySelector(".stage").textContent = rec.stage || rec.status;
+  panel.querySelector(".percent").textContent = `${Math.round(progress * 100)}%`;
+}
+
+if (!isTerminal(recording.status)) {
+  subscribeToRecordingEvents(applyUpdate, () => apiFetch(api), { interval: 2000 });
+}
+
+// ---------- Actions ----------
+
+async function reprocess(button) {
+  button.disabled = true;
+  try {
+    await apiFetch(`${api}/reprocess`, { method: "POST", json: { what: "transcription" } });
+    location.reload();
+  } catch (err) {
+    showError(err.message);
+    button.disabled = false;
+  }
+}
+
+document.getElementById("retry")?.addEventListener("click", (e) => reprocess(e.currentTarget));
+
+document.getElementById("reprocess")?.addEventListener("click", (e) => {
+  if (confirm("Run the transcription again? The current transcript will be replaced.")) reprocess(e.currentTarget);
+});
+
+document.getElementById("delete")?.addEventListener("click", async (e) => {
+  const title = document.getElementById("rec-title").textContent.trim();
+  if (!confirm(`Delete “${title}”? This removes the audio and transcript and cannot be undone.`)) return;
+  const button = e.currentTarget;
+  button.disabled = true;
+  try {
+    await apiFetch(api, { method: "DELETE" });
+    location.href = "/";
+  } catch (err) {
+    showError(err.message);
+    button.disabled = false;
+  }
+});
+
+// Clipboard API only exists on secure origins; self-hosted installs are often plain http on a LAN.
+async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.className = "visually-hidden";
+  document.body.append(area);
+  area.select();
+  const ok = document.execCommand("copy");
+  area.remove();
+  if (!ok) throw new Error("Copy failed");
+}
+
+document.getElementById("copy-transcript")?.addEventListener("click", async (e) => {
+  const button = e.currentTarget;
+  const transcript = recording.transcript || {};
+  const text = transcript.text || (transcript.segments || []).map((s) => s.text).join("\n");
+  try {
+    await copyText(text);
+    button.textContent = "Copied!";
+  } catch {
+    button.textContent = "Copy failed";
+  }
+  setTimeout(() => { button.textContent = "Copy transcript"; }, 2000);
+});
+
+// Close the download menu on outside click or Escape.
+const menu = document.querySelector("details.menu");
+if (menu) {
+  document.addEventListener("click", (e) => {
+    if (menu.open && !menu.contains(e.target)) menu.open = false;
+  });
+  menu.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+}
