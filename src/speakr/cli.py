@@ -42,7 +42,7 @@ def _fail(exc: SpeakrError) -> typer.Exit:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8899,
     worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Run jobs in this process.")
@@ -58,7 +58,7 @@ def serve(
         application = create_app(settings, run_worker=worker)
     except SpeakrError as exc:
         raise _fail(exc) from exc
-    err.print(f"Speakr is starting on http://{'localhost' if host == '0.0.0.0' else host}:{port}")  # noqa: S104
+    err.print(f"Speakr is starting on http://{'localhost' if host == '0.0.0.0' else host}:{port}")
     uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=True)
 
 
@@ -188,7 +188,7 @@ def users_set_password(
             user = find_user(db, username)
             if user is None:
                 raise SpeakrError(f"There is no user named {username!r}.")
-            set_password(db, user, password)
+            set_password(user, password)
     except SpeakrError as exc:
         raise _fail(exc) from exc
     err.print(f"Password changed for {username}.")

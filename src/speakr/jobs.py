@@ -40,8 +40,8 @@ class JobQueue:
         self,
         huey: Huey,
         *,
-        process: Callable[[int], None],
-        reap: Callable[[], None],
+        process: Callable[[int], object],
+        reap: Callable[[], object],
         reap_delay: float,
     ) -> None:
         self.huey = huey

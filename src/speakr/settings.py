@@ -6,6 +6,7 @@ Defaults outside Docker live under `./data/` (the image sets `/data/...` explici
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -188,10 +189,8 @@ class Settings(BaseSettings):
             candidate.write_text(secrets.token_urlsafe(48))
             candidate.chmod(0o600)
             # Another process may have won the race; link() refuses to overwrite its key.
-            try:
+            with contextlib.suppress(FileExistsError):
                 key_file.hardlink_to(candidate)
-            except FileExistsError:
-                pass
             candidate.unlink(missing_ok=True)
         return key_file.read_text().strip()
 

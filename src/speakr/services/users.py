@@ -70,7 +70,7 @@ def create_user(
     return user
 
 
-def set_password(db: Session, user: User, password: str) -> None:
+def set_password(user: User, password: str) -> None:
     check_new_password(password)
     user.password_hash = hash_password(password)
 

@@ -52,7 +52,8 @@ def render_transcript(
         return "\n".join(blocks)
     if fmt == "vtt":
         cues = [
-            f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{_speaker_prefix(s, names)}{s.text}\n"
+            f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n"
+            f"{_speaker_prefix(s, names)}{s.text}\n"
             for s in segments
         ]
         return "WEBVTT\n\n" + "\n".join(cues)

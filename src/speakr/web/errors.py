@@ -70,6 +70,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, exc.status_code, message)
 
     @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> Response:
+    async def unexpected_error(request: Request, _exc: Exception) -> Response:
         logger.exception("Unhandled error on %s %s", request.method, request.url.path)
         return _respond(request, 500, "Something went wrong on the server; the error is logged.")

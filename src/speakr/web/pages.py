@@ -56,7 +56,7 @@ def safe_next(target: str) -> str:
 @router.get("/login")
 def login_page(
     request: Request, runtime: RuntimeDep, principal: OptionalPrincipal, next: str = "/"
-) -> Response:  # noqa: A002
+) -> Response:
     if principal is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     return render(
@@ -79,7 +79,7 @@ def login_submit(
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form(alias="csrf_token")] = "",
-    next: Annotated[str, Form()] = "/",  # noqa: A002
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf)
     try:

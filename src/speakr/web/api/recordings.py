@@ -158,7 +158,7 @@ def recording_audio(recording: OwnedRecording, runtime: RuntimeDep) -> FileRespo
 @router.get("/{recording_id}/export")
 def export_recording(
     recording: OwnedRecording,
-    format: Literal["txt", "srt", "vtt", "md", "json"] = "txt",  # noqa: A002
+    format: Literal["txt", "srt", "vtt", "md", "json"] = "txt",
 ) -> Response:
     if recording.transcript_text is None:
         raise InvalidInputError("This recording has no transcript yet.")

@@ -97,8 +97,16 @@ audio?.addEventListener("timeupdate", () => {
 function applyUpdate(rec) {
   if (!rec || Number(rec.id) !== Number(recording.id)) return;
   // Finished (or failed): reload to show the transcript / error from the server.
+  // The timestamp guards against a reload loop if page and API ever disagree.
   if (isTerminal(rec.status)) {
-    location.reload();
+    unsubscribe?.();
+    const key = `speakr:reloaded:${recording.id}`;
+    if (Date.now() - Number(sessionStorage.getItem(key) || 0) > 10000) {
+      sessionStorage.setItem(key, String(Date.now()));
+      location.reload();
+    } else {
+      showError("Processing has finished. Reload the page to see the result.");
+    }
     return;
   }
   const badge = document.getElementById("rec-badge");
@@ -115,8 +123,9 @@ function applyUpdate(rec) {
   panel.querySelector(".percent").textContent = `${Math.round(progress * 100)}%`;
 }
 
+let unsubscribe = null;
 if (!isTerminal(recording.status)) {
-  subscribeToRecordingEvents(applyUpdate, () => apiFetch(api), { interval: 2000 });
+  unsubscribe = subscribeToRecordingEvents(applyUpdate, () => apiFetch(api), { interval: 2000 });
 }
 
 // ---------- Actions ----------
@@ -152,11 +161,14 @@ document.getElementById("delete")?.addEventListener("click", async (e) => {
   }
 });
 
-// Clipboard API only exists on secure origins; self-hosted installs are often plain http on a LAN.
+// The Clipboard API only exists on secure origins (self-hosted installs are often
+// plain http on a LAN) and may be denied, so fall back to the legacy copy command.
 async function copyText(text) {
-  if (navigator.clipboard && window.isSecureContext) {
+  try {
     await navigator.clipboard.writeText(text);
     return;
+  } catch {
+    // fall through
   }
   const area = document.createElement("textarea");
   area.value = text;
