@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -80,25 +81,36 @@ def find_user(db: Session, username: str) -> User | None:
 
 
 def ensure_admin(db: Session, settings: Settings) -> User | None:
-    """Create the admin from ADMIN_* on first run; never touch an existing account."""
-    if not settings.ADMIN_USERNAME:
+    """Create the admin from ADMIN_* on first run; never touch an existing account.
+
+    Without ADMIN_PASSWORD (or without any ADMIN_* on a database with no users) the admin gets
+    a random password, logged once: a first start is usable and has no default password.
+    """
+    username = settings.ADMIN_USERNAME or "admin"
+    if settings.ADMIN_USERNAME:
+        existing = find_user(db, username)
+        if existing is not None:
+            return existing
+    elif db.scalar(select(func.count()).select_from(User)):
         return None
-    existing = find_user(db, settings.ADMIN_USERNAME)
-    if existing is not None:
-        return existing
-    if not settings.ADMIN_PASSWORD:
-        raise ConfigurationError("ADMIN_PASSWORD is required to create the admin user")
-    if len(settings.ADMIN_PASSWORD) < MIN_PASSWORD_LENGTH:
+    password = settings.ADMIN_PASSWORD or secrets.token_urlsafe(12)
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise ConfigurationError(
             f"ADMIN_PASSWORD must be at least {MIN_PASSWORD_LENGTH} characters"
         )
-    email = settings.ADMIN_EMAIL or f"{settings.ADMIN_USERNAME}@localhost"
+    email = settings.ADMIN_EMAIL or f"{username}@localhost"
     try:
-        return create_user(
-            db, settings.ADMIN_USERNAME, email, settings.ADMIN_PASSWORD, is_admin=True
-        )
+        user = create_user(db, username, email, password, is_admin=True)
     except InvalidInputError as exc:
         raise ConfigurationError(f"ADMIN_USERNAME/ADMIN_EMAIL: {exc.message}") from exc
+    if not settings.ADMIN_PASSWORD:
+        logger.warning(
+            "Created admin user '%s' with password: %s "
+            "(set ADMIN_PASSWORD in .env to choose your own)",
+            username,
+            password,
+        )
+    return user
 
 
 def authenticate(

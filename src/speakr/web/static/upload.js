@@ -32,8 +32,8 @@ function el(tag, className, text) {
 
 function createRow(file) {
   const row = el("li", "card upload-row");
-  const info = el("div");
-  info.append(el("div", "upload-name", file.name), el("div", "muted small", formatSize(file.size)));
+  const info = el("div", "upload-info");
+  info.append(el("div", "upload-name", file.name), el("span", "upload-size muted small", formatSize(file.size)));
   const cancel = el("button", "btn btn-sm btn-ghost", "Cancel");
   cancel.type = "button";
   const bar = el("progress");
@@ -47,8 +47,9 @@ function createRow(file) {
   return { row, bar, status, cancel };
 }
 
+/** ok: true = success, false = error, null = neutral (cancelled). */
 function finish(item, ok, message, recording) {
-  item.ui.row.classList.add(ok ? "is-done" : "is-error");
+  if (ok !== null) item.ui.row.classList.add(ok ? "is-done" : "is-error");
   item.ui.cancel.remove();
   item.ui.status.textContent = message;
   if (recording?.id != null) {
@@ -77,7 +78,7 @@ function upload(item) {
       item.ui.status.textContent = "Upload complete, saving…";
     });
     xhr.addEventListener("loadend", () => {
-      if (item.cancelled) finish(item, false, "Cancelled");
+      if (item.cancelled) finish(item, null, "Cancelled");
       else if (xhr.status === 201 || xhr.status === 200) finish(item, true, "Queued", xhr.response);
       else finish(item, false, errorMessage(xhr.response, xhr.status));
       resolve();
@@ -117,7 +118,7 @@ function addFiles(fileList) {
         item.xhr.abort(); // loadend reports "Cancelled"
       } else {
         queue.splice(queue.indexOf(item), 1);
-        finish(item, false, "Cancelled");
+        finish(item, null, "Cancelled");
       }
     });
     queue.push(item);
