@@ -102,13 +102,19 @@ def speech_wav(speech_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def speech_mp3(speech_dir: Path, speech_wav: Path) -> Path:
-    return encode(speech_wav, speech_dir / "planning meeting.mp3", container="mp3",
-                  codec="libmp3lame", bit_rate=32000)
+    return encode(
+        speech_wav,
+        speech_dir / "planning meeting.mp3",
+        container="mp3",
+        codec="libmp3lame",
+        bit_rate=32000,
+    )
 
 
 @pytest.fixture(scope="session")
 def long_speech_mp3(speech_dir: Path) -> Path:
     """About two and a half minutes of speech: long enough to interrupt mid-transcription."""
     wav = speak(LONG_SPEECH_TEXT, speech_dir / "long.wav")
-    return encode(wav, speech_dir / "long meeting.mp3", container="mp3", codec="libmp3lame",
-                  bit_rate=32000)
+    return encode(
+        wav, speech_dir / "long meeting.mp3", container="mp3", codec="libmp3lame", bit_rate=32000
+    )

@@ -26,7 +26,9 @@ def free_port() -> int:
 class LiveServer:
     """`speakr serve` (or another subcommand) started in `workdir` with `env` added."""
 
-    def __init__(self, workdir: Path, env: Mapping[str, str], *, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, workdir: Path, env: Mapping[str, str], *, args: tuple[str, ...] = ()
+    ) -> None:
         self.workdir = workdir
         self.env = {**os.environ, **env}
         self.args = args
@@ -38,9 +40,21 @@ class LiveServer:
     def start(self, timeout: float = 60) -> LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "speakr", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), *self.args],
-            cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "speakr",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -81,14 +95,18 @@ class ApiClient:
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=60)
 
     def login(self, username: str, password: str) -> ApiClient:
-        response = self.http.post("/api/v1/auth/token", data={"username": username, "password": password})
+        response = self.http.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
         response.raise_for_status()
         self.http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
         return self
 
     def upload(self, path: Path, **fields: str) -> httpx.Response:
         with path.open("rb") as handle:
-            return self.http.post("/api/v1/recordings", files={"file": (path.name, handle)}, data=fields)
+            return self.http.post(
+                "/api/v1/recordings", files={"file": (path.name, handle)}, data=fields
+            )
 
     def recording(self, recording_id: int) -> dict[str, Any]:
         response = self.http.get(f"/api/v1/recordings/{recording_id}")
@@ -96,7 +114,9 @@ class ApiClient:
         data: dict[str, Any] = response.json()
         return data
 
-    def wait_for(self, recording_id: int, statuses: set[str] = TERMINAL_STATUSES, timeout: float = 180) -> dict[str, Any]:
+    def wait_for(
+        self, recording_id: int, statuses: set[str] = TERMINAL_STATUSES, timeout: float = 180
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             data = self.recording(recording_id)

@@ -73,7 +73,9 @@ def test_a_step_held_by_a_live_worker_is_not_run_twice(runtime: Runtime, speech_
     assert reap_stale_work(runtime) == []
 
 
-def test_the_reaper_gives_back_the_step_of_a_dead_worker(runtime: Runtime, speech_mp3: Path) -> None:
+def test_the_reaper_gives_back_the_step_of_a_dead_worker(
+    runtime: Runtime, speech_mp3: Path
+) -> None:
     recording_id = add_recording(runtime, speech_mp3)
     silent_since = utcnow() - timedelta(seconds=runtime.settings.JOB_LEASE_SECONDS + 5)
     with session_scope(runtime.sessions) as db:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ router = APIRouter(tags=["events"])
 
 POLL_SECONDS = 1.0
 KEEPALIVE_SECONDS = 15.0
+OVERLAP = timedelta(seconds=2)
 
 
 def _changed_since(runtime: Runtime, user: User, since: datetime) -> list[dict[str, object]]:
@@ -41,15 +42,19 @@ async def recording_events(
 
     async def stream() -> AsyncIterator[str]:
         since = utcnow()
+        sent: dict[object, dict[str, object]] = {}
         quiet = 0.0
         yield "retry: 3000\n\n"
         while not await request.is_disconnected():
             checked_at = utcnow()
             changes = await run_in_threadpool(_changed_since, runtime, user, since)
-            since = checked_at
-            for change in changes:
+            # Look back a little each time: a commit may land just after a query started.
+            since = checked_at - OVERLAP
+            fresh = [change for change in changes if sent.get(change["id"]) != change]
+            for change in fresh:
+                sent[change["id"]] = change
                 yield f"event: recording\ndata: {json.dumps(change)}\n\n"
-            quiet = 0.0 if changes else quiet + POLL_SECONDS
+            quiet = 0.0 if fresh else quiet + POLL_SECONDS
             if quiet >= KEEPALIVE_SECONDS:
                 yield ": keep-alive\n\n"
                 quiet = 0.0

@@ -46,26 +46,41 @@ function segmentAt(time) {
 
 function setActive(index, { follow }) {
   if (index === activeIndex) return;
-  segments[activeIndex]?.el.classList.remove("is-active");
-  segments[activeIndex]?.el.removeAttribute("aria-current");
+  const previous = segments[activeIndex];
+  previous?.el.classList.remove("is-active");
+  previous?.el.removeAttribute("aria-current");
   activeIndex = index;
   const seg = segments[index];
   if (!seg) return;
   seg.el.classList.add("is-active");
   seg.el.setAttribute("aria-current", "true");
-  if (follow) keepInView(seg.el);
+  // Follow playback only while the reader is following along: if they scrolled
+  // the highlighted line out of view (or just did), don't yank them back.
+  if (follow && previous && isOnScreen(previous.el) && Date.now() - lastManualScroll > 3000) {
+    keepInView(seg.el);
+  }
 }
 
-// Follow playback gently: only scroll when the active segment has left the
-// comfortable middle of the screen, and never right after the user scrolled.
-function keepInView(el) {
-  if (Date.now() - lastManualScroll < 4000) return;
-  const rect = el.getBoundingClientRect();
+function visibleBand() {
   const top = document.querySelector(".player")?.getBoundingClientRect().bottom ?? 0;
-  if (rect.top >= top + 8 && rect.bottom <= window.innerHeight * 0.85) return;
+  return { top: Math.max(0, top), bottom: window.innerHeight };
+}
+
+function isOnScreen(el) {
+  const rect = el.getBoundingClientRect();
+  const band = visibleBand();
+  return rect.bottom > band.top && rect.top < band.bottom;
+}
+
+// Scroll gently, and only once the line leaves the comfortable middle of the screen.
+function keepInView(el) {
+  const rect = el.getBoundingClientRect();
+  const band = visibleBand();
+  if (rect.top >= band.top + 8 && rect.bottom <= band.bottom * 0.85) return;
   const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   el.scrollIntoView({ block: "center", behavior: smooth ? "smooth" : "auto" });
 }
+
 const SCROLL_KEYS = new Set(["PageUp", "PageDown", "ArrowUp", "ArrowDown", "Home", "End"]);
 const noteManualScroll = () => { lastManualScroll = Date.now(); };
 window.addEventListener("wheel", noteManualScroll, { passive: true });
