@@ -22,16 +22,17 @@ users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
-def _settings() -> Settings:
+def _settings(*, log_to_stdout: bool = False) -> Settings:
+    """Settings, or exit 2 with one line; servers log to stdout, other commands to stderr."""
     try:
         settings = load_settings()
     except SpeakrError as exc:
         err.print(f"[red]error:[/red] {exc.message}", highlight=False)
         raise typer.Exit(2) from exc
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, sys.stdout if log_to_stdout else sys.stderr)
     return settings
 
 
@@ -53,7 +54,7 @@ def serve(
 
     from speakr.app import create_app
 
-    settings = _settings()
+    settings = _settings(log_to_stdout=True)
     try:
         application = create_app(settings, run_worker=worker)
     except SpeakrError as exc:
@@ -68,7 +69,7 @@ def worker() -> None:
     from speakr.app import prepare_storage
     from speakr.runtime import Runtime
 
-    settings = _settings()
+    settings = _settings(log_to_stdout=True)
     try:
         runtime = Runtime.build(settings)
         prepare_storage(runtime)

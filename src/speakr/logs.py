@@ -1,13 +1,13 @@
-"""Logging: one line per event on stdout, level from LOG_LEVEL."""
+"""Logging: one line per event (servers: stdout), level from LOG_LEVEL."""
 
 from __future__ import annotations
 
 import logging
-import sys
+from typing import TextIO
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(level: str, stream: TextIO) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s", "%Y-%m-%d %H:%M:%S")
     )

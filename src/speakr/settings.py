@@ -7,6 +7,7 @@ Defaults outside Docker live under `./data/` (the image sets `/data/...` explici
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -186,8 +187,9 @@ class Settings(BaseSettings):
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
             candidate = key_file.with_name(f"secret_key.{secrets.token_hex(4)}.tmp")
-            candidate.write_text(secrets.token_urlsafe(48))
-            candidate.chmod(0o600)
+            descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
             # Another process may have won the race; link() refuses to overwrite its key.
             with contextlib.suppress(FileExistsError):
                 key_file.hardlink_to(candidate)
@@ -199,19 +201,19 @@ _ACCEPTS = {
     "bool_parsing": "true or false",
     "int_parsing": "a whole number",
     "float_parsing": "a number",
-    "literal_error": "one of the listed values",
-    "enum": "one of the listed values",
 }
 
 
 def describe_validation_error(error: ValidationError) -> str:
     """One line naming the first bad variable and what it accepts."""
     first = error.errors()[0]
-    name = ".".join(str(part) for part in first["loc"]) or "settings"
-    accepts = first.get("ctx", {}).get("expected") or _ACCEPTS.get(first["type"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:  # a rule across variables: its message names them
+        return f"Invalid settings: {message}"
+    name = ".".join(str(part) for part in first["loc"])
     value = first.get("input")
     shown = f"={value!r}" if isinstance(value, str | int | float) else ""
-    message = str(first["msg"]).removeprefix("Value error, ")
+    accepts = _ACCEPTS.get(first["type"])
     if accepts:
         message = f"{message}; it accepts {accepts}"
     return f"Invalid setting {name}{shown}: {message}"

@@ -47,12 +47,13 @@ def convert_to_mp3(
             stream.layout = "mono"
             resampler = av.AudioResampler(format="s16p", layout="mono", rate=MP3_SAMPLE_RATE)
             for frame in inp.decode(audio=0):
+                position = frame.time  # read before pts is cleared for the encoder
                 frame.pts = None
                 for resampled in resampler.resample(frame):
                     for packet in stream.encode(resampled):
                         out.mux(packet)
-                if progress and duration and frame.time is not None:
-                    progress(min(frame.time / duration, 1.0))
+                if progress and duration and position is not None:
+                    progress(min(position / duration, 1.0))
             for resampled in resampler.resample(None):
                 for packet in stream.encode(resampled):
                     out.mux(packet)

@@ -69,8 +69,8 @@ def probe(path: Path) -> MediaInfo:
     with container:
         if container.format.name not in _CONTAINER_EXTENSIONS:
             raise UnsupportedMediaError(
-                f"Files of type '{container.format.long_name}' are not supported; "
-                "upload an audio or video recording."
+                "This file is not an audio or video recording Speakr can read. Supported: "
+                "MP3, WAV, M4A, FLAC, AAC, OGG, WebM, AMR, 3GP, MP4, MOV and WMA."
             )
         has_video = any(s.type == "video" and not _is_cover_art(s) for s in container.streams)
         if not container.streams.audio:

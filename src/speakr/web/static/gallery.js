@@ -44,11 +44,13 @@ function onRecording(rec) {
     updateCard(card, rec);
     return;
   }
-  const ids = knownIds();
-  if (showsNewest && !reloading && Number(rec.id) > Math.max(0, ...ids)) {
-    reloading = true;
-    location.reload();
-  }
+  if (!showsNewest || reloading || Number(rec.id) <= Math.max(0, ...knownIds())) return;
+  // At most one reload per 10 s, in case the page and the API ever disagree.
+  const last = Number(sessionStorage.getItem("speakr:gallery-reload") || 0);
+  if (Date.now() - last < 10000) return;
+  sessionStorage.setItem("speakr:gallery-reload", String(Date.now()));
+  reloading = true;
+  location.reload();
 }
 
 subscribeToRecordingEvents(
