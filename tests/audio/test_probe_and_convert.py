@@ -206,12 +206,11 @@ def test_unusual_recordings_need_conversion(recordings: dict[str, Path], name: s
     ("container", "codec", "expected"),
     [
         ("mp3", "mp3", False),
-        ("mp3", "mp3float", False),
         (MP4, "aac", False),
         ("ogg", "opus", False),
         ("asf", "wmav2", True),
         ("wav", "pcm_f32le", True),
-        ("amr", "amrnb", True),
+        ("amr", "amr_nb", True),
         (MP4, "alac", True),
     ],
 )

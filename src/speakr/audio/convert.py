@@ -13,7 +13,6 @@ from speakr.errors import InvalidInputError
 # Codecs every current browser plays and every engine accepts; anything else gets an MP3 copy.
 PLAYABLE_CODECS = {
     ("mp3", "mp3"),
-    ("mp3", "mp3float"),
     ("wav", "pcm_s16le"),
     ("flac", "flac"),
     ("ogg", "opus"),

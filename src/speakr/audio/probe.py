@@ -81,7 +81,7 @@ def probe(path: Path) -> MediaInfo:
         _check_decodable(container, duration)
         info = MediaInfo(
             container=container.format.name,
-            codec=stream.codec_context.name,
+            codec=stream.codec_context.codec.canonical_name,
             duration=duration,
             sample_rate=stream.codec_context.sample_rate or 0,
             channels=stream.codec_context.channels or 0,

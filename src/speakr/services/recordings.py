@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_FILENAME_LENGTH = 255
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; larger ids cannot exist
+MAX_PAGE = 1_000_000
 STAGING_DIR = ".incoming"
 REPROCESS_TARGETS = {"transcription": "transcribe"}
 
@@ -177,7 +179,7 @@ def _tags_for(db: Session, user: User, names: tuple[str, ...] | list[str]) -> li
 
 def get_owned_recording(db: Session, user: User, recording_id: int) -> Recording:
     """The one ownership check: someone else's recording does not exist for you."""
-    recording = db.get(Recording, recording_id)
+    recording = db.get(Recording, recording_id) if 0 < recording_id <= MAX_ID else None
     if recording is None or recording.user_id != user.id:
         raise NotFoundError("Recording not found.")
     return recording
@@ -216,7 +218,7 @@ def list_recordings(
     items = db.scalars(
         query.options(selectinload(Recording.tags))
         .order_by(Recording.created_at.desc(), Recording.id.desc())
-        .offset((max(page, 1) - 1) * per_page)
+        .offset((min(max(page, 1), MAX_PAGE) - 1) * per_page)
         .limit(per_page)
     ).all()
     return list(items), total

@@ -74,7 +74,7 @@ def list_api_tokens(db: Session, user: User) -> list[ApiToken]:
 
 
 def revoke_api_token(db: Session, user: User, token_id: int) -> None:
-    token = db.get(ApiToken, token_id)
+    token = db.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise NotFoundError("No such API token.")
     token.revoked_at = utcnow()

@@ -50,7 +50,7 @@ def list_recordings(
     q: str = "",
     status: str = "",
     tag: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> dict[str, Any]:
     items, total = service.list_recordings(

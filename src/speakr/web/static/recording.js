@@ -11,7 +11,8 @@ const flash = document.getElementById("flash");
 
 localizeTimes();
 
-function showError(message) {
+function showMessage(message, { error = true } = {}) {
+  flash.classList.toggle("alert-error", error);
   flash.textContent = message;
   flash.hidden = false;
   flash.scrollIntoView({ block: "nearest" });
@@ -120,7 +121,7 @@ function applyUpdate(rec) {
       sessionStorage.setItem(key, String(Date.now()));
       location.reload();
     } else {
-      showError("Processing has finished. Reload the page to see the result.");
+      showMessage("Processing has finished. Reload the page to see the result.", { error: false });
     }
     return;
   }
@@ -151,7 +152,7 @@ async function reprocess(button) {
     await apiFetch(`${api}/reprocess`, { method: "POST", json: { what: "transcription" } });
     location.reload();
   } catch (err) {
-    showError(err.message);
+    showMessage(err.message);
     button.disabled = false;
   }
 }
@@ -171,7 +172,7 @@ document.getElementById("delete")?.addEventListener("click", async (e) => {
     await apiFetch(api, { method: "DELETE" });
     location.href = "/";
   } catch (err) {
-    showError(err.message);
+    showMessage(err.message);
     button.disabled = false;
   }
 });
