@@ -4,6 +4,8 @@ find it again after a restart — and a job that survives its server being kille
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -107,3 +109,41 @@ def test_a_job_survives_its_server_being_killed(
         restarted.stop()
     assert 0.1 < interrupted_at < 1.0
     assert f"Re-queued recording ID: {recording_id} (its worker stopped)" in restarted.log()
+
+
+@pytest.mark.parametrize("queue", QUEUES)
+def test_a_separate_worker_processes_what_a_web_only_server_accepts(
+    tmp_path: Path, database_url: str, speech_mp3: Path, queue: str
+) -> None:
+    extra = {}
+    if queue == "redis":
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        extra["REDIS_URL"] = REDIS_URL
+    env = server_env(database_url, **extra)
+    web = LiveServer(tmp_path, env, args=("--no-worker",)).start()
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        api = web.client().login(ADMIN["username"], ADMIN["password"])
+        recording_id = api.upload(speech_mp3).json()["id"]
+        time.sleep(1.5)
+        assert api.recording(recording_id)["status"] == "queued"
+
+        with (tmp_path / "worker.log").open("wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "speakr", "worker"],
+                cwd=tmp_path,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        done = api.wait_for(recording_id, timeout=120)
+        assert done["status"] == "completed", done["error"]
+        assert word_error_rate(SPEECH_TEXT, done["transcript"]["text"]) < 0.15
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(15)
+        web.stop()
+    worker_log = (tmp_path / "worker.log").read_text()
+    assert f"Processing completed for recording ID: {recording_id}" in worker_log
+    assert "Processing completed" not in web.log()
