@@ -4,25 +4,18 @@ set), settings in a temporary data folder, a real app, and spoken test audio."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from speakr.app import create_app, prepare_storage
-from speakr.db.session import normalize_url
 from speakr.runtime import Runtime
 from speakr.settings import Settings
 from tests.helpers.audio import LONG_SPEECH_TEXT, SPEECH_TEXT, encode, speak
-
-POSTGRES_URL = os.environ.get("SPEAKR_TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
-ADMIN = {"username": "admin", "password": "admin-password-1", "email": "admin@example.com"}
+from tests.helpers.databases import BACKENDS, build_settings, fresh_database
 
 
 @pytest.fixture(autouse=True)
@@ -36,36 +29,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'instance' / 'transcriptions.db'}"
-        return
-    server = make_url(normalize_url(POSTGRES_URL))
-    name = f"speakr_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
 def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "UPLOAD_FOLDER": tmp_path / "uploads",
-            "INSTANCE_FOLDER": tmp_path / "instance",
-            "ADMIN_USERNAME": ADMIN["username"],
-            "ADMIN_PASSWORD": ADMIN["password"],
-            "ADMIN_EMAIL": ADMIN["email"],
-            "SECRET_KEY": "test-secret-key",
-            "JOB_LEASE_SECONDS": 3,
-        }
-        return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
+        return build_settings(database_url, tmp_path, **overrides)
 
     return build
 

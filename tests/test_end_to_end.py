@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import ADMIN
 from tests.helpers.audio import LONG_SPEECH_TEXT, SPEECH_TEXT, word_error_rate
+from tests.helpers.databases import ADMIN
 from tests.helpers.server import LiveServer
 
 pytestmark = pytest.mark.slow

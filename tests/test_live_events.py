@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN
+from tests.helpers.databases import ADMIN
 from tests.helpers.server import LiveServer
 from tests.test_end_to_end import server_env
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import ADMIN
+from tests.helpers.databases import ADMIN
 from tests.helpers.server import LiveServer
 from tests.test_end_to_end import server_env
 

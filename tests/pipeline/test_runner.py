@@ -21,8 +21,8 @@ from speakr.services.recordings import (
     new_staging_path,
     request_reprocess,
 )
-from tests.conftest import ADMIN
 from tests.helpers.audio import SPEECH_TEXT, word_error_rate
+from tests.helpers.databases import ADMIN
 
 
 def add_recording(runtime: Runtime, source: Path) -> int:

@@ -4,7 +4,6 @@ talks to a running app through independent clients the way browsers and scripts 
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,16 +18,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from speakr.app import create_app
 from speakr.db import Recording
-from speakr.db.session import normalize_url
 from speakr.services.users import create_user
 from speakr.settings import Settings
-from tests.conftest import ADMIN, BACKENDS, POSTGRES_URL
 from tests.helpers.audio import encode
+from tests.helpers.databases import ADMIN, BACKENDS, build_settings, fresh_database
 
 PASSWORD = "correct-horse-battery"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -141,50 +138,12 @@ def media(speech_dir: Path, speech_wav: Path, speech_mp3: Path) -> Media:
 
 
 @contextmanager
-def database(backend: str, folder: Path) -> Iterator[str]:
-    """A fresh database on `backend`, dropped afterwards (mirrors tests/conftest.py)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'instance' / 'transcriptions.db'}"
-        return
-    server = make_url(normalize_url(POSTGRES_URL))
-    name = f"speakr_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def build_settings(database_url: str, folder: Path, **overrides: Any) -> Settings:
-    """Settings from the test alone: no variables from the shell, no .env file."""
-    values: dict[str, Any] = {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "UPLOAD_FOLDER": folder / "uploads",
-        "INSTANCE_FOLDER": folder / "instance",
-        "ADMIN_USERNAME": ADMIN["username"],
-        "ADMIN_PASSWORD": ADMIN["password"],
-        "ADMIN_EMAIL": ADMIN["email"],
-        "SECRET_KEY": "test-secret-key",
-        "JOB_LEASE_SECONDS": 3,
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name in Settings.model_fields and name != "LOG_LEVEL":
-                patch.delenv(name)
-        return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
-
-
-@contextmanager
 def running_app(
     backend: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any
 ) -> Iterator[Site]:
     """The real app, started (migrations, admin) and without a worker, until the block ends."""
     folder = tmp_path_factory.mktemp(f"site-{backend}")
-    with database(backend, folder) as url:
+    with fresh_database(backend, folder) as url:
         app = create_app(build_settings(url, folder, **overrides), run_worker=False)
         with TestClient(app):
             yield Site(app)

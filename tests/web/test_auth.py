@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from speakr.app import create_app
 from speakr.settings import Settings
-from tests.conftest import ADMIN, BACKENDS
+from tests.helpers.databases import ADMIN, BACKENDS
 from tests.web.conftest import (
     HTML,
     PASSWORD,

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from speakr.app import create_app
 from speakr.settings import Settings
-from tests.conftest import ADMIN
+from tests.helpers.databases import ADMIN
 from tests.web.conftest import (
     AUDIO_FORMATS,
     MP4_DEMUXER,
