@@ -59,14 +59,26 @@ def login_page(
 ) -> Response:
     if principal is not None:
         return RedirectResponse(safe_next(next), status_code=303)
+    return _login_form(request, runtime, next_path=next)
+
+
+def _login_form(
+    request: Request,
+    runtime: RuntimeDep,
+    *,
+    next_path: str,
+    username: str = "",
+    error: SpeakrError | None = None,
+) -> Response:
     return render(
         request,
         "login.html",
         None,
+        status_code=error.status if error else 200,
         page_title="Log in",
-        error=None,
-        username="",
-        next=safe_next(next),
+        error=error.message if error else None,
+        username=username,
+        next=safe_next(next_path),
         allow_registration=runtime.settings.ALLOW_REGISTRATION,
     )
 
@@ -85,17 +97,7 @@ def login_submit(
     try:
         user = authenticate(db, runtime.settings, username, password, client_address(request))
     except (AuthenticationError, TooManyAttemptsError) as exc:
-        return render(
-            request,
-            "login.html",
-            None,
-            status_code=exc.status,
-            page_title="Log in",
-            error=exc.message,
-            username=username,
-            next=safe_next(next),
-            allow_registration=runtime.settings.ALLOW_REGISTRATION,
-        )
+        return _login_form(request, runtime, next_path=next, username=username, error=exc)
     secret = create_session(db, user, runtime.settings.SESSION_DAYS)
     db.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
