@@ -121,6 +121,22 @@ def test_transcribe_as_json_gives_timed_segments(speech_mp3: Path, tmp_path: Pat
     assert data["segments"]
     assert all(s["start"] < s["end"] for s in data["segments"])
     assert word_error_rate(SPEECH_TEXT, data["text"]) < 0.15
+    assert all("words" not in s for s in data["segments"])
+
+
+@pytest.mark.slow
+def test_transcribe_with_words_gives_word_timings_inside_segments(
+    speech_mp3: Path, tmp_path: Path
+) -> None:
+    result = speakr(tmp_path, "transcribe", str(speech_mp3), "--format", "json", "--words")
+
+    assert result.returncode == 0, result.stderr
+    segments = json.loads(result.stdout)["segments"]
+    words = [w for s in segments for w in s["words"]]
+    assert len(words) >= len(SPEECH_TEXT.split()) * 0.8
+    for segment in segments:
+        for word in segment["words"]:
+            assert segment["start"] - 0.05 <= word["start"] <= word["end"] <= segment["end"] + 0.05
 
 
 def test_transcribe_refuses_a_text_file_with_one_line(tmp_path: Path) -> None:

@@ -92,6 +92,9 @@ def transcribe(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.txt,
     language: Annotated[str | None, typer.Option(help="Language code; default: detect.")] = None,
+    words: Annotated[
+        bool, typer.Option("--words", help="Word timings (in --format json).")
+    ] = False,
 ) -> None:
     """Transcribe FILE offline with the embedded engine; the transcript goes to stdout."""
     from speakr.audio import probe
@@ -114,7 +117,9 @@ def transcribe(
             task = progress.add_task(f"Transcribing {file.name}", total=1.0)
             transcript = engine.transcribe(
                 file,
-                TranscriptionRequest(language=language, duration=info.duration),
+                TranscriptionRequest(
+                    language=language, duration=info.duration, word_timestamps=words
+                ),
                 lambda fraction, _stage: progress.update(task, completed=fraction),
             )
     except SpeakrError as exc:
