@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from speakr.errors import SpeakrError
 from speakr.logs import configure_logging
@@ -131,13 +132,14 @@ def transcribe(
     )
 
 
-def _runtime_for_admin() -> tuple[Settings, object]:
+def _migrated_sessions() -> sessionmaker[Session]:
+    """A session factory on the migrated database, for the admin commands."""
     from speakr.db import build_engine, build_session_factory
     from speakr.db.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
-    return settings, build_session_factory(build_engine(settings.database_url))
+    return build_session_factory(build_engine(settings.database_url))
 
 
 @users_app.command("create")
@@ -151,9 +153,9 @@ def users_create(
     from speakr.db import session_scope
     from speakr.services.users import create_user
 
-    _, sessions = _runtime_for_admin()
+    sessions = _migrated_sessions()
     try:
-        with session_scope(sessions) as db:  # type: ignore[arg-type]
+        with session_scope(sessions) as db:
             user = create_user(db, username, email, password, is_admin=admin)
             err.print(f"Created user {user.username} (ID {user.id}{', admin' if admin else ''}).")
     except SpeakrError as exc:
@@ -165,9 +167,9 @@ def users_list() -> None:
     """List user accounts."""
     from speakr.db import User, session_scope
 
-    _, sessions = _runtime_for_admin()
+    sessions = _migrated_sessions()
     table = Table("ID", "Username", "Email", "Admin", "Created")
-    with session_scope(sessions) as db:  # type: ignore[arg-type]
+    with session_scope(sessions) as db:
         for user in db.scalars(select(User).order_by(User.id)):
             table.add_row(
                 str(user.id),
@@ -188,9 +190,9 @@ def users_set_password(
     from speakr.db import session_scope
     from speakr.services.users import find_user, set_password
 
-    _, sessions = _runtime_for_admin()
+    sessions = _migrated_sessions()
     try:
-        with session_scope(sessions) as db:  # type: ignore[arg-type]
+        with session_scope(sessions) as db:
             user = find_user(db, username)
             if user is None:
                 raise SpeakrError(f"There is no user named {username!r}.")
