@@ -147,3 +147,27 @@ def test_a_separate_worker_processes_what_a_web_only_server_accepts(
     worker_log = (tmp_path / "worker.log").read_text()
     assert f"Processing completed for recording ID: {recording_id}" in worker_log
     assert "Processing completed" not in web.log()
+
+
+def test_a_stopped_server_hands_its_running_job_back(
+    tmp_path: Path, database_url: str, long_speech_mp3: Path
+) -> None:
+    env = server_env(database_url, LOCAL_WHISPER_THREADS="1", JOB_LEASE_SECONDS="600")
+    server = LiveServer(tmp_path, env).start()
+    api = server.client().login(ADMIN["username"], ADMIN["password"])
+    recording_id = api.upload(long_speech_mp3).json()["id"]
+    deadline = time.monotonic() + 120
+    while api.recording(recording_id)["stage"] != "transcribing":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    server.stop()
+    assert f"Handed back recording ID: {recording_id} for the next start" in server.log()
+
+    # With a ten-minute lease, only the hand-back lets the restart finish the job quickly.
+    restarted = LiveServer(tmp_path, env).start()
+    try:
+        api = restarted.client().login(ADMIN["username"], ADMIN["password"])
+        done = api.wait_for(recording_id, timeout=120)
+        assert done["status"] == "completed", done["error"]
+    finally:
+        restarted.stop()

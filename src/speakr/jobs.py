@@ -92,7 +92,10 @@ class JobQueue:
             consumer.start()
         return consumer
 
-    def stop_consumer(self) -> None:
-        if self._consumer is not None:
-            self._consumer.stop(graceful=False)
-            self._consumer = None
+    def stop_consumer(self) -> bool:
+        """Stop this process's consumer; False when there was none."""
+        if self._consumer is None:
+            return False
+        self._consumer.stop(graceful=False)
+        self._consumer = None
+        return True

@@ -53,9 +53,18 @@ class Runtime:
                 self._transcriber = build_transcription_engine(self.settings)
             return self._transcriber
 
+    @property
+    def process_id(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()}"
+
     def new_worker_id(self) -> str:
-        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        return f"{self.process_id}:{uuid.uuid4().hex[:8]}"
 
     def close(self) -> None:
-        self.queue.stop_consumer()
+        """Stop the consumer and hand this process's running steps back to the queue, so a
+        clean restart resumes them at once instead of after the lease."""
+        from speakr.pipeline.runner import release_steps_of_process
+
+        if self.queue.stop_consumer():
+            release_steps_of_process(self)
         self.db_engine.dispose()

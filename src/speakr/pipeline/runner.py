@@ -232,6 +232,28 @@ def _finish(runtime: Runtime, recording_id: int) -> None:
         logger.info("Processing completed for recording ID: %d", recording_id)
 
 
+def release_steps_of_process(runtime: Runtime) -> None:
+    """Give back the steps this process is running (on shutdown); their threads notice the
+    lost claim at their next heartbeat and stop."""
+    with session_scope(runtime.sessions) as db:
+        released = (
+            db.execute(
+                update(JobStep)
+                .where(
+                    JobStep.state == StepState.RUNNING,
+                    JobStep.worker_id.startswith(f"{runtime.process_id}:", autoescape=True),
+                )
+                .values(state=StepState.QUEUED, worker_id=None)
+                .returning(JobStep.recording_id)
+            )
+            .scalars()
+            .all()
+        )
+    for recording_id in released:
+        logger.info("Handed back recording ID: %d for the next start", recording_id)
+        runtime.queue.enqueue_recording(recording_id)
+
+
 def reap_stale_work(runtime: Runtime) -> list[int]:
     """Re-enqueue recordings whose worker died: stale running steps, and active recordings
     that no queue message will ever deliver. Returns the recording ids re-enqueued."""
