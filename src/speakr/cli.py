@@ -61,7 +61,15 @@ def serve(
     except SpeakrError as exc:
         raise _fail(exc) from exc
     err.print(f"Speakr is starting on http://{'localhost' if host == '0.0.0.0' else host}:{port}")
-    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=True)
+    # Open event streams would otherwise hold a shutdown forever.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
 
 
 @app.command()
