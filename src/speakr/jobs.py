@@ -18,6 +18,8 @@ from speakr.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+IDLE_POLL_SECONDS = 0.5
+
 
 def build_huey(settings: Settings) -> Huey:
     if settings.REDIS_URL:
@@ -84,7 +86,10 @@ class JobQueue:
     def start_consumer(self, workers: int, *, in_thread: bool) -> Consumer:
         """Start worker threads; reap once now and once a lease later, then every minute."""
         consumer_class = _ThreadConsumer if in_thread else Consumer
-        consumer = consumer_class(self.huey, workers=workers, worker_type="thread")
+        # Huey backs off to a 10 s poll when idle; a new upload should start within a second.
+        consumer = consumer_class(
+            self.huey, workers=workers, worker_type="thread", max_delay=IDLE_POLL_SECONDS
+        )
         self._consumer = consumer
         self._reap_task()
         self._reap_task.schedule(delay=self._reap_delay)

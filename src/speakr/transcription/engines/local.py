@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import threading
@@ -118,12 +119,27 @@ class LocalWhisperEngine:
                     progress(min(raw.end / duration, 1.0), "transcribing")
         except (RuntimeError, ValueError) as exc:
             raise TranscriptionError(f"The local Whisper engine failed: {exc}") from exc
+        finally:
+            release_freed_memory()
         return Transcript(
             segments=tuple(segments),
             language=info.language,
             engine=f"local:{self.config.model}",
             duration=duration or None,
         )
+
+
+def release_freed_memory() -> None:
+    """Hand the decoded audio and features of a finished file back to the OS.
+
+    glibc keeps freed heap pages; after a long file that is ~60 MB the web process would
+    otherwise hold for good. Elsewhere (musl, macOS) this does nothing.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.malloc_trim(0)
 
 
 def _segment_from(raw: Any) -> Segment:
