@@ -123,7 +123,26 @@ def test_defaults_outside_docker_live_under_data_in_the_working_directory(
 
     assert settings.database_url == f"sqlite:///{here / 'data' / 'instance' / 'transcriptions.db'}"
     assert settings.UPLOAD_FOLDER.resolve() == here / "data" / "uploads"
-    assert settings.INSTANCE_FOLDER.resolve() == here / "data" / "instance"
+    assert settings.instance_folder.resolve() == here / "data" / "instance"
+
+
+def test_the_instance_folder_follows_the_sqlite_database_of_the_docker_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/srv/instance/t.db")
+    settings = Settings()
+
+    assert settings.instance_folder == tmp_path / "srv" / "instance"
+    settings.secret_key()
+    assert (tmp_path / "srv" / "instance" / "secret_key").is_file()
+    assert not (tmp_path / "data").exists()
+
+
+def test_an_explicit_instance_folder_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/db/t.db")
+    monkeypatch.setenv("INSTANCE_FOLDER", str(tmp_path / "state"))
+
+    assert Settings().instance_folder == tmp_path / "state"
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:

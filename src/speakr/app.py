@@ -36,7 +36,7 @@ def prepare_storage(runtime: Runtime) -> None:
     """Folders, the secret key, migrations and the admin: everything a process needs first."""
     settings = runtime.settings
     settings.UPLOAD_FOLDER.mkdir(parents=True, exist_ok=True)
-    settings.INSTANCE_FOLDER.mkdir(parents=True, exist_ok=True)
+    settings.instance_folder.mkdir(parents=True, exist_ok=True)
     settings.secret_key()
     upgrade(settings.database_url)
     with session_scope(runtime.sessions) as db:

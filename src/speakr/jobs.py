@@ -24,8 +24,8 @@ IDLE_POLL_SECONDS = 0.5
 def build_huey(settings: Settings) -> Huey:
     if settings.REDIS_URL:
         return RedisHuey("speakr", url=settings.REDIS_URL, results=False)
-    settings.INSTANCE_FOLDER.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("speakr", filename=str(settings.INSTANCE_FOLDER / "jobs.db"), results=False)
+    settings.instance_folder.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("speakr", filename=str(settings.instance_folder / "jobs.db"), results=False)
 
 
 class _ThreadConsumer(Consumer):  # type: ignore[misc]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from speakr.errors import ConfigurationError
 
@@ -104,7 +105,7 @@ class Settings(BaseSettings):
     # --- Storage ---
     SQLALCHEMY_DATABASE_URI: str = ""
     UPLOAD_FOLDER: Path = DATA_DIR / "uploads"
-    INSTANCE_FOLDER: Path = DATA_DIR / "instance"
+    INSTANCE_FOLDER: Path | None = None
     MAX_UPLOAD_MB: int = Field(default=2048, gt=0)
 
     # --- Watched folder ---
@@ -166,10 +167,22 @@ class Settings(BaseSettings):
         return ChunkLimit("size", 20_000_000)
 
     @property
+    def instance_folder(self) -> Path:
+        """INSTANCE_FOLDER; else the SQLite database's folder (as in the guide's Docker
+        layout, `sqlite:////data/instance/transcriptions.db`); else `data/instance`."""
+        if self.INSTANCE_FOLDER is not None:
+            return self.INSTANCE_FOLDER
+        if self.SQLALCHEMY_DATABASE_URI:
+            url = make_url(self.SQLALCHEMY_DATABASE_URI)
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+                return Path(str(url.database)).parent
+        return DATA_DIR / "instance"
+
+    @property
     def database_url(self) -> str:
         if self.SQLALCHEMY_DATABASE_URI:
             return self.SQLALCHEMY_DATABASE_URI
-        return f"sqlite:///{(self.INSTANCE_FOLDER / 'transcriptions.db').resolve()}"
+        return f"sqlite:///{(self.instance_folder / 'transcriptions.db').resolve()}"
 
     @property
     def max_upload_bytes(self) -> int:
@@ -183,7 +196,7 @@ class Settings(BaseSettings):
         """SECRET_KEY, or a random key generated once into the instance folder."""
         if self.SECRET_KEY:
             return self.SECRET_KEY
-        key_file = self.INSTANCE_FOLDER / "secret_key"
+        key_file = self.instance_folder / "secret_key"
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
             candidate = key_file.with_name(f"secret_key.{secrets.token_hex(4)}.tmp")
