@@ -64,7 +64,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.add_middleware(SecurityMiddleware)
+    app.state.secret_key = settings.secret_key()
+    app.add_middleware(SecurityMiddleware, secret=app.state.secret_key)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(pages.router)

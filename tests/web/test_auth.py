@@ -545,3 +545,17 @@ def test_a_title_with_markup_is_escaped_on_the_pages(site: Site, media: Media) -
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text, path
         assert "<img src=x" not in page.text, path
         assert "&lt;img src=x onerror=alert(2)&gt;.mp3" in page.text, path
+
+
+def test_a_csrf_cookie_not_signed_by_this_server_is_refused(client: TestClient) -> None:
+    forged = "attacker-chosen-nonce"
+    client.cookies.set("speakr_csrf", forged)
+    response = client.post(
+        "/login",
+        data={"username": ADMIN["username"], "password": ADMIN["password"], "csrf_token": forged},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "speakr_session" not in response.cookies
+    # The server replaces the forged cookie with one it signed.
+    assert response.cookies.get("speakr_csrf", "").count(".") == 1

@@ -1,12 +1,14 @@
 """Cookies, CSRF and security headers.
 
-CSRF uses a double-submit token: an HttpOnly, SameSite=Strict cookie that pages echo back in
-a form field or the `X-CSRF-Token` header. Requests authenticated by a bearer token carry no
+CSRF uses a signed double-submit token: an HttpOnly, SameSite=Strict cookie holding a random
+nonce signed with SECRET_KEY (so a cookie planted from elsewhere is worthless), which pages echo
+back in a form field or the `X-CSRF-Token` header. Requests authenticated by a bearer token carry no
 ambient credentials and need no CSRF token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from http.cookies import SimpleCookie
@@ -66,10 +68,26 @@ def csrf_token(request: Request) -> str:
     return str(request.scope["state"]["csrf_token"])
 
 
+def sign_nonce(secret: str, nonce: str) -> str:
+    digest = hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()
+    return f"{nonce}.{digest}"
+
+
+def is_signed(secret: str, token: str) -> bool:
+    nonce, _, _ = token.partition(".")
+    return bool(nonce) and hmac.compare_digest(sign_nonce(secret, nonce), token)
+
+
 def check_csrf(request: Request, submitted: str | None) -> None:
     """Refuse a state-changing browser request without the page's CSRF token."""
     expected = request.cookies.get(CSRF_COOKIE, "")
-    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+    secret: str = request.app.state.secret_key
+    if (
+        not expected
+        or not submitted
+        or not is_signed(secret, expected)
+        or not hmac.compare_digest(expected, submitted)
+    ):
         raise PermissionDeniedError(
             "The form has expired or did not come from this site; reload the page and try again."
         )
@@ -83,8 +101,9 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 class SecurityMiddleware:
     """Gives every browser a CSRF cookie and every response the security headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, secret: str) -> None:
         self.app = app
+        self.secret = secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,8 +113,10 @@ class SecurityMiddleware:
         cookies = SimpleCookie()
         cookies.load(headers.get("cookie", ""))
         existing = cookies.get(CSRF_COOKIE)
-        token = existing.value if existing and len(existing.value) >= 32 else None
-        scope.setdefault("state", {})["csrf_token"] = token or secrets.token_urlsafe(32)
+        token = existing.value if existing and is_signed(self.secret, existing.value) else None
+        scope.setdefault("state", {})["csrf_token"] = token or sign_nonce(
+            self.secret, secrets.token_urlsafe(24)
+        )
         secure = is_https(headers, scope.get("scheme", "http"))
         is_docs = scope["path"] in {"/docs", "/docs/oauth2-redirect"}
 
