@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from speakr.audio import probe
 from speakr.db import JobStep, Recording, StepState, User, session_scope, utcnow
 from speakr.pipeline import reap_stale_work, run_pipeline
 from speakr.runtime import Runtime
@@ -21,7 +22,7 @@ from speakr.services.recordings import (
     new_staging_path,
     request_reprocess,
 )
-from tests.helpers.audio import SPEECH_TEXT, word_error_rate
+from tests.helpers.audio import SPEECH_TEXT, encode, word_error_rate
 from tests.helpers.databases import ADMIN
 
 
@@ -140,3 +141,24 @@ def test_deleting_a_recording_stops_its_running_step(
     assert not worker.is_alive()
     assert load(runtime, recording_id) is None
     assert not folder.exists()
+
+
+def test_a_codec_browsers_cannot_play_gets_an_mp3_copy_and_the_original_is_kept(
+    runtime: Runtime, speech_wav: Path, tmp_path: Path
+) -> None:
+    wma = encode(
+        speech_wav, tmp_path / "dictation.wma", container="asf", codec="wmav2", bit_rate=32000
+    )
+    recording_id = add_recording(runtime, wma)
+    run_pipeline(runtime, recording_id)
+
+    recording = load(runtime, recording_id)
+    assert recording is not None and recording.status == "completed"
+    assert recording.playback_path is not None
+    original = runtime.upload_root / recording.original_path
+    assert original.read_bytes() == wma.read_bytes()
+    info = probe(runtime.upload_root / recording.playback_path)
+    assert (info.codec, info.channels) == ("mp3", 1)
+    assert abs((info.duration or 0) - (recording.duration or 0)) < 0.3
+    assert word_error_rate(SPEECH_TEXT, recording.transcript_text or "") < 0.15
+    assert not list(runtime.upload_root.rglob("*.wav"))

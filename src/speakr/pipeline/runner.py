@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 
 from speakr.db import JobStep, Recording, RecordingStatus, StepState, session_scope, utcnow
 from speakr.errors import RecordingGoneError, SpeakrError
-from speakr.pipeline.steps import STEPS_BY_NAME, StepContext, StepSpec
+from speakr.pipeline.steps import STEPS, STEPS_BY_NAME, StepContext, StepSpec
 
 if TYPE_CHECKING:
     from speakr.runtime import Runtime
@@ -130,8 +130,7 @@ class _Heartbeat(threading.Thread):
 
 
 def _progress_base(spec: StepSpec) -> float:
-    from speakr.pipeline.steps import STEPS
-
+    """The share of the progress bar that the steps before this one fill."""
     return sum(s.weight for s in STEPS[: STEPS.index(spec)])
 
 
