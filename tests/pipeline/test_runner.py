@@ -114,7 +114,10 @@ def test_a_failed_retranscription_keeps_the_previous_transcript(
     assert after is not None
     assert after.status == "failed"
     assert after.error_step == "transcribe"
-    assert after.error_message and "local Whisper engine failed" in after.error_message
+    assert after.error_message == (
+        "The local Whisper engine could not read the audio: "
+        "Invalid data found when processing input."
+    )
     assert after.transcript_text == first.transcript_text
     assert [s.text for s in after.segments] == [s.text for s in first.segments]
 

@@ -63,4 +63,4 @@ def convert_to_mp3(
         partial.replace(destination)
     except av.error.FFmpegError as exc:
         partial.unlink(missing_ok=True)
-        raise InvalidInputError(f"Could not convert the audio to MP3: {exc}") from exc
+        raise InvalidInputError(f"Could not convert the audio to MP3: {exc.strerror}.") from exc

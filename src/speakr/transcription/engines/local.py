@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import av
+
 from speakr.errors import ConfigurationError, TranscriptionError
 from speakr.transcription.base import (
     ProgressCallback,
@@ -117,6 +119,11 @@ class LocalWhisperEngine:
                 segments.append(_segment_from(raw))
                 if duration:
                     progress(min(raw.end / duration, 1.0), "transcribing")
+        except av.error.FFmpegError as exc:
+            # FFmpeg's message names the server's file path; the user needs only the reason.
+            raise TranscriptionError(
+                f"The local Whisper engine could not read the audio: {exc.strerror}."
+            ) from exc
         except (RuntimeError, ValueError) as exc:
             raise TranscriptionError(f"The local Whisper engine failed: {exc}") from exc
         finally:
