@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from speakr.audio import probe
 from speakr.db import JobStep, Recording, StepState, User, session_scope, utcnow
 from speakr.pipeline import reap_stale_work, run_pipeline
+from speakr.pipeline.runner import MAX_ATTEMPTS, WORKER_DIED_MESSAGE
 from speakr.runtime import Runtime
 from speakr.services.recordings import (
     NewRecording,
@@ -92,6 +93,33 @@ def test_the_reaper_gives_back_the_step_of_a_dead_worker(
     run_pipeline(runtime, recording_id)
     finished = load(runtime, recording_id)
     assert finished is not None and finished.status == "completed"
+
+
+def test_a_step_whose_worker_keeps_dying_fails_instead_of_looping(
+    runtime: Runtime, speech_mp3: Path
+) -> None:
+    recording_id = add_recording(runtime, speech_mp3)
+    silent_since = utcnow() - timedelta(seconds=runtime.settings.JOB_LEASE_SECONDS + 5)
+    with session_scope(runtime.sessions) as db:
+        db.execute(
+            update(JobStep)
+            .where(JobStep.recording_id == recording_id, JobStep.name == "prepare")
+            .values(
+                state=StepState.RUNNING,
+                worker_id="dead:3:gone",
+                heartbeat_at=silent_since,
+                attempts=MAX_ATTEMPTS,
+            )
+        )
+    run_pipeline(runtime, recording_id)  # a new worker must not take it up again
+    assert reap_stale_work(runtime) == []
+
+    recording = load(runtime, recording_id)
+    assert recording is not None
+    assert recording.status == "failed"
+    assert recording.error_step == "prepare"
+    assert recording.error_message == WORKER_DIED_MESSAGE
+    assert (runtime.upload_root / recording.original_path).is_file()
 
 
 def test_a_failed_retranscription_keeps_the_previous_transcript(

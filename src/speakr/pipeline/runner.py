@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from speakr.db import JobStep, Recording, RecordingStatus, StepState, session_scope, utcnow
 from speakr.errors import RecordingGoneError, SpeakrError
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+WORKER_DIED_MESSAGE = (
+    f"The worker stopped {MAX_ATTEMPTS} times while running this step (it may have run out "
+    "of memory). The original file is kept; retry once the cause is fixed."
+)
 ACTIVE_STATUSES = (RecordingStatus.QUEUED, RecordingStatus.PROCESSING, RecordingStatus.SUMMARIZING)
 
 
@@ -59,7 +64,11 @@ def _claim(runtime: Runtime, step_id: int, worker_id: str) -> bool:
                 JobStep.id == step_id,
                 or_(
                     JobStep.state == StepState.QUEUED,
-                    and_(JobStep.state == StepState.RUNNING, JobStep.heartbeat_at < stale),
+                    and_(
+                        JobStep.state == StepState.RUNNING,
+                        JobStep.heartbeat_at < stale,
+                        JobStep.attempts < MAX_ATTEMPTS,
+                    ),
                 ),
             )
             .values(
@@ -190,12 +199,18 @@ def _fail_or_retry(
                 finished_at=utcnow(),
             )
         )
-        values: dict[str, object] = {"error_step": step.name, "error_message": message}
         if retry:
-            values["stage"] = f"Retrying {step.name} (attempt {attempts + 1} of {MAX_ATTEMPTS})"
+            db.execute(
+                update(Recording)
+                .where(Recording.id == step.recording_id)
+                .values(
+                    error_step=step.name,
+                    error_message=message,
+                    stage=f"Retrying {step.name} (attempt {attempts + 1} of {MAX_ATTEMPTS})",
+                )
+            )
         else:
-            values |= {"status": RecordingStatus.FAILED, "stage": None}
-        db.execute(update(Recording).where(Recording.id == step.recording_id).values(**values))
+            _mark_failed(db, step.recording_id, step.name, message)
     if retry:
         logger.warning(
             "Step %s failed for recording ID: %d, retrying: %s",
@@ -211,6 +226,19 @@ def _fail_or_retry(
             step.name,
             message,
         )
+
+
+def _mark_failed(db: Session, recording_id: int, step_name: str, message: str) -> None:
+    db.execute(
+        update(Recording)
+        .where(Recording.id == recording_id)
+        .values(
+            status=RecordingStatus.FAILED,
+            stage=None,
+            error_step=step_name,
+            error_message=message,
+        )
+    )
 
 
 def _finish(runtime: Runtime, recording_id: int) -> None:
@@ -242,7 +270,8 @@ def release_steps_of_process(runtime: Runtime) -> None:
                     JobStep.state == StepState.RUNNING,
                     JobStep.worker_id.startswith(f"{runtime.process_id}:", autoescape=True),
                 )
-                .values(state=StepState.QUEUED, worker_id=None)
+                # A deliberate stop is not a failed attempt.
+                .values(state=StepState.QUEUED, worker_id=None, attempts=JobStep.attempts - 1)
                 .returning(JobStep.recording_id)
             )
             .scalars()
@@ -263,6 +292,9 @@ def reap_stale_work(runtime: Runtime) -> list[int]:
             select(JobStep).where(JobStep.state == StepState.RUNNING, JobStep.heartbeat_at < cutoff)
         ).all()
         for step in stale_steps:
+            # A step whose worker died every time (out of memory, say) must not take the
+            # next worker down with it: after MAX_ATTEMPTS it fails and says why.
+            crashed_out = step.attempts >= MAX_ATTEMPTS
             released = db.execute(
                 update(JobStep)
                 .where(
@@ -270,10 +302,24 @@ def reap_stale_work(runtime: Runtime) -> list[int]:
                     JobStep.state == StepState.RUNNING,
                     JobStep.heartbeat_at < cutoff,
                 )
-                .values(state=StepState.QUEUED, worker_id=None)
+                .values(
+                    state=StepState.FAILED if crashed_out else StepState.QUEUED,
+                    worker_id=None,
+                    error=WORKER_DIED_MESSAGE if crashed_out else None,
+                )
                 .execution_options(synchronize_session=False)
             )
-            if released.rowcount:  # type: ignore[attr-defined]
+            if not released.rowcount:  # type: ignore[attr-defined]
+                continue
+            if crashed_out:
+                _mark_failed(db, step.recording_id, step.name, WORKER_DIED_MESSAGE)
+                logger.error(
+                    "Processing failed for recording ID: %d at step %s: %s",
+                    step.recording_id,
+                    step.name,
+                    WORKER_DIED_MESSAGE,
+                )
+            else:
                 revived.add(step.recording_id)
         running = select(JobStep.recording_id).where(JobStep.state == StepState.RUNNING)
         idle_active = db.scalars(
