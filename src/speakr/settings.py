@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     LOCAL_WHISPER_COMPUTE_TYPE: str = "auto"
     LOCAL_WHISPER_THREADS: int = Field(default=0, ge=0)
     LOCAL_WHISPER_BEAM_SIZE: int = Field(default=5, ge=1)
+    LOCAL_WHISPER_WINDOW_SECONDS: float = Field(default=300, ge=60)
     TRANSCRIPTION_CONCURRENCY: int = Field(default=4, ge=1)
     WORKER_THREADS: int = Field(default=2, ge=1)
     JOB_LEASE_SECONDS: float = Field(default=60, gt=0)

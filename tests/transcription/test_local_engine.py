@@ -11,9 +11,13 @@ from speakr.audio import probe
 from speakr.errors import ConfigurationError
 from speakr.settings import Settings
 from speakr.transcription import Transcript, TranscriptionRequest
-from speakr.transcription.engines.local import LocalWhisperEngine, resolve_model
+from speakr.transcription.engines.local import (
+    LocalEngineConfig,
+    LocalWhisperEngine,
+    resolve_model,
+)
 from speakr.transcription.registry import local_engine_config
-from tests.helpers.audio import SPEECH_TEXT, word_error_rate
+from tests.helpers.audio import LONG_SPEECH_TEXT, SPEECH_TEXT, word_error_rate
 
 pytestmark = pytest.mark.slow
 
@@ -158,3 +162,26 @@ def test_engine_configured_with_a_directory_without_model_bin_refuses_to_load(
 
     assert "LOCAL_WHISPER_MODEL" in caught.value.message
     assert "\n" not in caught.value.message
+
+
+def test_a_long_file_is_transcribed_in_windows_without_losing_words(
+    long_speech_mp3: Path,
+) -> None:
+    windowed = LocalWhisperEngine(LocalEngineConfig(window_seconds=25))
+    duration = probe(long_speech_mp3).duration or 0.0
+    assert duration > 80  # at least three windows
+
+    fractions: list[float] = []
+    result = windowed.transcribe(
+        long_speech_mp3,
+        TranscriptionRequest(duration=duration),
+        lambda fraction, _stage: fractions.append(fraction),
+    )
+
+    assert word_error_rate(LONG_SPEECH_TEXT, result.text) < 0.15
+    starts = [segment.start for segment in result.segments]
+    assert starts == sorted(starts)
+    assert max(segment.end for segment in result.segments) <= duration + 0.5
+    assert any(segment.start > 60 for segment in result.segments)
+    assert fractions == sorted(fractions) and fractions[-1] > 0.9
+    assert result.duration == pytest.approx(duration, abs=0.5)

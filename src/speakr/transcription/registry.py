@@ -19,6 +19,7 @@ def local_engine_config(settings: Settings) -> LocalEngineConfig:
         compute_type=settings.LOCAL_WHISPER_COMPUTE_TYPE,
         threads=settings.LOCAL_WHISPER_THREADS,
         beam_size=settings.LOCAL_WHISPER_BEAM_SIZE,
+        window_seconds=settings.LOCAL_WHISPER_WINDOW_SECONDS,
     )
 
 

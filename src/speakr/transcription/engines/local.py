@@ -12,6 +12,7 @@ from typing import Any
 
 import av
 
+from speakr.audio.windows import SAMPLE_RATE, decode_windows
 from speakr.errors import ConfigurationError, TranscriptionError
 from speakr.transcription.base import (
     ProgressCallback,
@@ -24,6 +25,8 @@ from speakr.transcription.base import (
 logger = logging.getLogger(__name__)
 
 BUNDLED_MODEL_NAME = "tiny.en"
+# Cuts between windows fall at the quietest moment this far before the nominal boundary.
+WINDOW_SEARCH_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class LocalEngineConfig:
     compute_type: str = "auto"
     threads: int = 0
     beam_size: int = 5
+    window_seconds: float = 300.0
 
 
 def resolve_model(model: str) -> str:
@@ -106,19 +110,29 @@ class LocalWhisperEngine:
         self, audio: Path, request: TranscriptionRequest, progress: ProgressCallback
     ) -> Transcript:
         model = self.load()
+        segments: list[Segment] = []
+        language = request.language or None
+        end_of_audio = 0.0
         try:
-            segments_iter, info = model.transcribe(
-                str(audio),
-                language=request.language or None,
-                beam_size=self.config.beam_size,
-                word_timestamps=request.word_timestamps,
-            )
-            duration = float(info.duration) or request.duration or 0.0
-            segments: list[Segment] = []
-            for raw in segments_iter:
-                segments.append(_segment_from(raw))
-                if duration:
-                    progress(min(raw.end / duration, 1.0), "transcribing")
+            for window in decode_windows(
+                audio,
+                window_seconds=self.config.window_seconds,
+                search_seconds=WINDOW_SEARCH_SECONDS,
+            ):
+                end_of_audio = window.start + len(window.samples) / SAMPLE_RATE
+                total = max(request.duration or 0.0, end_of_audio)
+                raw_segments, info = model.transcribe(
+                    window.samples,
+                    language=language,
+                    beam_size=self.config.beam_size,
+                    word_timestamps=request.word_timestamps,
+                    # Carry the context across the cut, as Whisper does between its 30 s blocks.
+                    initial_prompt=_tail_words(segments),
+                )
+                language = language or info.language
+                for raw in raw_segments:
+                    segments.append(_segment_from(raw, offset=window.start))
+                    progress(min((window.start + raw.end) / total, 1.0), "transcribing")
         except av.error.FFmpegError as exc:
             # FFmpeg's message names the server's file path; the user needs only the reason.
             raise TranscriptionError(
@@ -130,10 +144,17 @@ class LocalWhisperEngine:
             release_freed_memory()
         return Transcript(
             segments=tuple(segments),
-            language=info.language,
+            language=language,
             engine=f"local:{self.config.model}",
-            duration=duration or None,
+            duration=end_of_audio or None,
         )
+
+
+def _tail_words(segments: list[Segment], count: int = 40) -> str | None:
+    if not segments:
+        return None
+    words = " ".join(segment.text for segment in segments[-8:]).split()
+    return " ".join(words[-count:]) or None
 
 
 def release_freed_memory() -> None:
@@ -149,8 +170,12 @@ def release_freed_memory() -> None:
     libc.malloc_trim(0)
 
 
-def _segment_from(raw: Any) -> Segment:
+def _segment_from(raw: Any, *, offset: float) -> Segment:
     words = None
     if raw.words is not None:
-        words = tuple(Word(w.start, w.end, w.word, w.probability) for w in raw.words)
-    return Segment(start=raw.start, end=raw.end, text=raw.text.strip(), words=words)
+        words = tuple(
+            Word(w.start + offset, w.end + offset, w.word, w.probability) for w in raw.words
+        )
+    return Segment(
+        start=raw.start + offset, end=raw.end + offset, text=raw.text.strip(), words=words
+    )
