@@ -32,7 +32,7 @@ MIB = 1024 * 1024
 SAMPLE_RATE = 16_000  # what the server's MP3 copies use, and the big WAV
 ESPEAK_WPM = 160
 SENTENCES_PER_PIECE = 8
-CACHE_VERSION = 1  # bump when the sentences or the encoding change
+CACHE_VERSION = 2  # bump when the sentences or the encoding change
 
 SENTENCES = (
     "Good morning everyone, and thank you for joining the weekly planning meeting.",
@@ -112,13 +112,16 @@ def encode_mp3(source: Path, destination: Path) -> Path:
     return destination
 
 
-def speak_seconds(seconds: float, destination: Path, workdir: Path) -> Path:
-    """A WAV of at least `seconds` of varied speech, spoken a few sentences at a time."""
+def speak_seconds(seconds: float, destination: Path, workdir: Path) -> str:
+    """Write a WAV of at least `seconds` of varied speech, spoken a few sentences at a time;
+    return the text spoken."""
     sentences = sentence_stream()
+    spoken: list[str] = []
     with wave.open(str(destination), "wb") as out:
         total_frames, piece_index, rate = 0, 0, 0
         while rate == 0 or total_frames < seconds * rate:
             text = " ".join(next(sentences) for _ in range(SENTENCES_PER_PIECE))
+            spoken.append(text)
             piece = espeak(text, workdir / f"piece-{piece_index}.wav")
             with wave.open(str(piece), "rb") as part:
                 if rate == 0:
@@ -129,7 +132,7 @@ def speak_seconds(seconds: float, destination: Path, workdir: Path) -> Path:
             total_frames += len(frames) // 2
             piece.unlink()
             piece_index += 1
-    return destination
+    return " ".join(spoken)
 
 
 def speech_mp3(minutes: float, cache_dir: Path) -> Path:
@@ -139,9 +142,15 @@ def speech_mp3(minutes: float, cache_dir: Path) -> Path:
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="speakr-bench-speech-") as tmp:
-        wav = speak_seconds(minutes * 60, Path(tmp) / "speech.wav", Path(tmp))
+        wav = Path(tmp) / "speech.wav"
+        spoken_text_path(target).write_text(speak_seconds(minutes * 60, wav, Path(tmp)))
         encode_mp3(wav, target)
     return target
+
+
+def spoken_text_path(audio: Path) -> Path:
+    """The text espeak-ng spoke into a cached speech file, kept beside it."""
+    return audio.with_suffix(".txt")
 
 
 def audio_seconds(path: Path) -> float:

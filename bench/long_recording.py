@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import MIB, RssSampler, speech_mp3, word_error_rate
+from _common import MIB, RssSampler, speech_mp3, spoken_text_path, word_error_rate
 
 
 def measure_speakr(audio: Path, window: float) -> dict[str, Any]:
@@ -63,10 +63,11 @@ def in_child(kind: str, audio: Path, window: float) -> dict[str, Any]:
     return result
 
 
-def report(name: str, result: dict[str, Any], duration: float) -> None:
+def report(name: str, result: dict[str, Any], duration: float, spoken: str) -> None:
     print(
         f"{name:>22}: {result['seconds']:7.1f} s (RTF {result['seconds'] / duration:.3f}), "
-        f"{len(result['text'].split())} words, RSS model loaded {result['loaded'] / MIB:.0f} MiB, "
+        f"WER vs spoken text {word_error_rate(spoken, result['text']):.2%}, "
+        f"RSS model loaded {result['loaded'] / MIB:.0f} MiB, "
         f"peak {result['peak'] / MIB:.0f} MiB (+{(result['peak'] - result['loaded']) / MIB:.0f})"
     )
 
@@ -93,12 +94,12 @@ def main() -> int:
 
     duration = probe(audio).duration or args.minutes * 60
     print(f"{audio.name}: {duration / 60:.1f} min, {os.cpu_count()} CPUs")
+    spoken = spoken_text_path(audio).read_text()
     ours = in_child("speakr", audio, args.window)
-    report(f"Speakr, {args.window:g} s windows", ours, duration)
+    report(f"Speakr, {args.window:g} s windows", ours, duration, spoken)
     if args.direct:
         direct = in_child("direct", audio, args.window)
-        report("faster-whisper, whole", direct, duration)
-        print(f"{'WER Speakr vs direct':>22}: {word_error_rate(direct['text'], ours['text']):.2%}")
+        report("faster-whisper, whole", direct, duration, spoken)
     return 0
 
 

@@ -40,6 +40,7 @@ from _common import (
     pcm16k,
     recording,
     speech_mp3,
+    spoken_text_path,
     word_error_rate,
     words,
     write_big_wav,
@@ -50,7 +51,8 @@ from rich.table import Table
 USERNAME, PASSWORD = "bench", "bench-password-1"
 TARGET_RATIO = 1.25  # server wall time / direct faster-whisper time
 TARGET_PEAK_RSS_MIB = 300  # server RSS while a big file uploads
-SANITY_WER = 0.05  # the two transcripts should be (nearly) the same words
+# The server (windows cut at pauses) must be as accurate as the direct call, give or take.
+SANITY_WER_MARGIN = 0.02
 POLL_SECONDS = 0.25
 WARM_UP_TEXT = "This short clip loads the model before we measure."
 
@@ -202,16 +204,21 @@ def bench_transcription(
         )
     del model
     gc.collect()
-    return transcription_numbers(seconds, load_seconds, direct_runs, server_runs)
+    return transcription_numbers(speech, seconds, load_seconds, direct_runs, server_runs)
 
 
 def transcription_numbers(
-    seconds: float, load_seconds: float, direct: list[DirectRun], server: list[ServerRun]
+    speech: Path,
+    seconds: float,
+    load_seconds: float,
+    direct: list[DirectRun],
+    server: list[ServerRun],
 ) -> dict[str, Any]:
     direct_s = statistics.median(run.seconds for run in direct)
     server_s = statistics.median(run.seconds for run in server)
     reference, hypothesis = direct[-1].text, server[-1].text
     ratio = server_s / direct_s
+    spoken = spoken_text_path(speech).read_text()
     return {
         "audio_seconds": round(seconds, 2),
         "model_load_seconds": round(load_seconds, 3),
@@ -229,6 +236,8 @@ def transcription_numbers(
         "direct_words": len(words(reference)),
         "server_words": len(words(hypothesis)),
         "wer_server_vs_direct": round(word_error_rate(reference, hypothesis), 4),
+        "wer_direct_vs_spoken": round(word_error_rate(spoken, reference), 4),
+        "wer_server_vs_spoken": round(word_error_rate(spoken, hypothesis), 4),
     }
 
 
@@ -339,7 +348,15 @@ def summary_table(results: dict[str, Any]) -> Table:
         table.add_row("A", "server", f"{a['server_seconds']:.2f} s (RTF {a['server_rtf']})", "", "")
         table.add_row("A", "server / direct", f"{a['ratio']:.3f}", "≤ 1.25", met(a["ratio_met"]))
         table.add_row("A", "words direct / server", f"{a['direct_words']} / {a['server_words']}")
-        table.add_row("A", "WER server vs direct", f"{wer:.2%}", "≤ 5 %", met(wer <= SANITY_WER))
+        spoken_direct, spoken_server = a["wer_direct_vs_spoken"], a["wer_server_vs_spoken"]
+        table.add_row(
+            "A",
+            "WER vs spoken text, direct / server",
+            f"{spoken_direct:.2%} / {spoken_server:.2%}",
+            "server ≤ direct + 2 pt",
+            met(spoken_server <= spoken_direct + SANITY_WER_MARGIN),
+        )
+        table.add_row("A", "WER server vs direct (agreement)", f"{wer:.2%}", "", "")
     if b := results.get("upload"):
         table.add_row("B", "upload size", f"{b['bytes'] / MIB:.0f} MiB", "", "")
         table.add_row("B", "throughput", f"{b['mib_per_second']} MiB/s", "", "")
