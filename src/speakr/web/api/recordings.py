@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -69,7 +70,7 @@ def _optional_int(fields: dict[str, str], name: str) -> int | None:
         raise InvalidInputError(f"'{name}' must be a whole number.") from exc
 
 
-def _create(runtime: Runtime, user: User, staged: Any, upload: ReceivedUpload) -> dict[str, Any]:
+def _create(runtime: Runtime, user: User, staged: Path, upload: ReceivedUpload) -> dict[str, Any]:
     fields = upload.fields
     new = service.NewRecording(
         original_filename=upload.filename or "",
