@@ -58,14 +58,26 @@ def test_the_pipeline_transcribes_and_completes(runtime: Runtime, speech_mp3: Pa
     assert all(step.attempts == 1 for step in recording.steps)
 
 
-def test_a_step_held_by_a_live_worker_is_not_run_twice(runtime: Runtime, speech_mp3: Path) -> None:
-    recording_id = add_recording(runtime, speech_mp3)
+def held_by_another_worker(
+    runtime: Runtime, recording_id: int, worker_id: str, *, silent_for: float = 0, attempts: int = 1
+) -> None:
+    """The prepare step as another worker left it: running, last heard from `silent_for` ago."""
     with session_scope(runtime.sessions) as db:
         db.execute(
             update(JobStep)
             .where(JobStep.recording_id == recording_id, JobStep.name == "prepare")
-            .values(state=StepState.RUNNING, worker_id="other:1:alive", heartbeat_at=utcnow())
+            .values(
+                state=StepState.RUNNING,
+                worker_id=worker_id,
+                heartbeat_at=utcnow() - timedelta(seconds=silent_for),
+                attempts=attempts,
+            )
         )
+
+
+def test_a_step_held_by_a_live_worker_is_not_run_twice(runtime: Runtime, speech_mp3: Path) -> None:
+    recording_id = add_recording(runtime, speech_mp3)
+    held_by_another_worker(runtime, recording_id, "other:1:alive")
     run_pipeline(runtime, recording_id)
     recording = load(runtime, recording_id)
     assert recording is not None
@@ -79,13 +91,8 @@ def test_the_reaper_gives_back_the_step_of_a_dead_worker(
     runtime: Runtime, speech_mp3: Path
 ) -> None:
     recording_id = add_recording(runtime, speech_mp3)
-    silent_since = utcnow() - timedelta(seconds=runtime.settings.JOB_LEASE_SECONDS + 5)
-    with session_scope(runtime.sessions) as db:
-        db.execute(
-            update(JobStep)
-            .where(JobStep.recording_id == recording_id, JobStep.name == "prepare")
-            .values(state=StepState.RUNNING, worker_id="dead:1:gone", heartbeat_at=silent_since)
-        )
+    lease = runtime.settings.JOB_LEASE_SECONDS
+    held_by_another_worker(runtime, recording_id, "dead:1:gone", silent_for=lease + 5)
     assert reap_stale_work(runtime) == [recording_id]
     recording = load(runtime, recording_id)
     assert recording is not None
@@ -99,18 +106,10 @@ def test_a_step_whose_worker_keeps_dying_fails_instead_of_looping(
     runtime: Runtime, speech_mp3: Path
 ) -> None:
     recording_id = add_recording(runtime, speech_mp3)
-    silent_since = utcnow() - timedelta(seconds=runtime.settings.JOB_LEASE_SECONDS + 5)
-    with session_scope(runtime.sessions) as db:
-        db.execute(
-            update(JobStep)
-            .where(JobStep.recording_id == recording_id, JobStep.name == "prepare")
-            .values(
-                state=StepState.RUNNING,
-                worker_id="dead:3:gone",
-                heartbeat_at=silent_since,
-                attempts=MAX_ATTEMPTS,
-            )
-        )
+    lease = runtime.settings.JOB_LEASE_SECONDS
+    held_by_another_worker(
+        runtime, recording_id, "dead:3:gone", silent_for=lease + 5, attempts=MAX_ATTEMPTS
+    )
     run_pipeline(runtime, recording_id)  # a new worker must not take it up again
     assert reap_stale_work(runtime) == []
 
