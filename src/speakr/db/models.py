@@ -135,8 +135,6 @@ class Tag(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    # Room for the AI-features issue: a tag may carry its own summary prompt.
-    summary_prompt: Mapped[str | None] = mapped_column(Text)
 
 
 class Recording(Base):

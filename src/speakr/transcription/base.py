@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,7 +62,6 @@ class TranscriptionRequest:
     min_speakers: int | None = None
     max_speakers: int | None = None
     duration: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class TranscriptionEngine(Protocol):
