@@ -60,3 +60,15 @@ def test_an_unknown_status_filter_is_a_clear_400(client: TestClient) -> None:
     )
     assert response.status_code == 400
     assert "Unknown status 'done'" in response.json()["detail"]
+
+
+def test_reprocess_refuses_a_prompt_it_would_ignore(client: TestClient, speech_mp3: Path) -> None:
+    headers = token_headers(client)
+    recording_id = upload(client, headers, speech_mp3, "Standup")
+    response = client.post(
+        f"/api/v1/recordings/{recording_id}/reprocess",
+        headers=headers,
+        json={"what": "transcription", "prompt": "Use British spelling"},
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "A prompt applies only to reprocessing the summary."

@@ -159,7 +159,7 @@ def _execute(runtime: Runtime, recording_id: int, step: JobStep, worker_id: str)
         )
     heartbeat = _Heartbeat(runtime, step, worker_id, spec)
     heartbeat.start()
-    context = StepContext(runtime, recording_id, dict(step.options or {}), heartbeat.report)
+    context = StepContext(runtime, recording_id, heartbeat.report)
     logger.info("Running step %s for recording ID: %d", step.name, recording_id)
     try:
         spec.run(context)

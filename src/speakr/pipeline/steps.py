@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 class StepContext:
     runtime: Runtime
     recording_id: int
-    options: dict[str, Any]
     progress: Callable[[float, str], None]
 
     def load(self) -> Recording:

@@ -136,7 +136,7 @@ def create_recording_from_file(
             status=RecordingStatus.QUEUED,
             stage="Waiting for a worker",
             speakers={},
-            steps=[JobStep(name=s.name, position=i, options={}) for i, s in enumerate(STEPS)],
+            steps=[JobStep(name=s.name, position=i) for i, s in enumerate(STEPS)],
         )
         recording.tags = _tags_for(db, user, new.tags)
         db.add(recording)

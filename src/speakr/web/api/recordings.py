@@ -145,6 +145,8 @@ class ReprocessRequest(BaseModel):
 def reprocess_recording(
     body: ReprocessRequest, recording: OwnedRecording, db: DbDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    if body.prompt and body.what != "summary":
+        raise InvalidInputError("A prompt applies only to reprocessing the summary.")
     service.request_reprocess(runtime, db, recording, body.what)
     return service.recording_detail(recording)
 

@@ -139,7 +139,6 @@ def upgrade() -> None:
         sa.Column("started_at", speakr.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", speakr.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("updated_at", speakr.db.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["recording_id"], ["recordings.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
